@@ -1,0 +1,103 @@
+"""The engine worker: pulls work from the JetStream work queue and runs it.
+
+Several workers (on one or many machines) bind the same durable pull consumer,
+so JetStream spreads the messages across them; a message is acked when its
+work is done, and redelivered to another worker if this one dies mid-way
+(in-progress heartbeats keep long work from being redelivered early).
+Handlers are registered per subject prefix by the features that use them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Awaitable, Callable
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from services.common import config, log, server
+from services.common import nats as penumbra_nats
+
+CONSUMER = "engine"
+ACK_WAIT_S = 30.0       # a worker silent this long is presumed dead
+HEARTBEAT_S = 10.0      # in-progress signal while a job runs
+
+Handler = Callable[[bytes, dict], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}     # subject prefix -> handler
+
+logger = logging.getLogger("engine.worker")
+
+
+async def _heartbeat(msg, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_S)
+        except asyncio.TimeoutError:
+            await msg.in_progress()
+
+
+async def _handle(msg) -> None:
+    handler = next((h for prefix, h in HANDLERS.items() if msg.subject.startswith(prefix)), None)
+    if handler is None:
+        # Nobody here can do this work: say so and drop it rather than loop on it.
+        log.event(logger, "no handler for work, terminated", subject=msg.subject)
+        await msg.term()
+        return
+    stop = asyncio.Event()
+    beat = asyncio.create_task(_heartbeat(msg, stop))
+    try:
+        await handler(msg.data, dict(msg.headers or {}))
+        await msg.ack()
+    except Exception:
+        logger.exception("work failed; it will be redelivered", extra={"fields": {"subject": msg.subject}})
+        await msg.nak(delay=1.0)
+    finally:
+        stop.set()
+        await beat
+
+
+async def pull_loop(settings: config.Settings, stopping: threading.Event) -> None:
+    nc = await penumbra_nats.connect(settings.nats_url, "engine-worker")
+    js = nc.jetstream()
+    await penumbra_nats.ensure_streams(js)
+    await js.add_consumer(penumbra_nats.WORK_STREAM, ConsumerConfig(
+        durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
+        max_deliver=5, max_ack_pending=64, filter_subject=penumbra_nats.WORK_SUBJECTS))
+    sub = await js.pull_subscribe_bind(CONSUMER, stream=penumbra_nats.WORK_STREAM)
+    log.event(logger, "worker pulling", stream=penumbra_nats.WORK_STREAM, consumer=CONSUMER)
+    while not stopping.is_set():
+        try:
+            msgs = await sub.fetch(1, timeout=1.0)
+        except NatsTimeout:
+            continue
+        for msg in msgs:
+            await _handle(msg)
+    await nc.drain()
+
+
+def _run_pull_loop(settings: config.Settings, stopping: threading.Event) -> None:
+    try:
+        asyncio.run(pull_loop(settings, stopping))
+    except Exception:
+        # A worker that cannot pull must not look healthy: exit and be seen.
+        logger.exception("pull loop failed; exiting")
+        os._exit(1)
+
+
+def register(_grpc_server, settings: config.Settings):
+    stopping = threading.Event()
+    thread = threading.Thread(target=_run_pull_loop, args=(settings, stopping),
+                              name="pull-loop", daemon=True)
+    thread.start()
+    register.stop = stopping.set
+    return []
+
+
+def main() -> None:
+    server.serve("engine", register, on_stop=lambda: register.stop())
+
+
+if __name__ == "__main__":
+    main()
