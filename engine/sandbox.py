@@ -101,6 +101,18 @@ def _count_uid_procs(uid: int) -> int:
     return n
 
 
+def _make_traversable(path: Path) -> None:
+    """bwrap runs as the sandbox uid and must reach the bind sources: add search (x, not
+    read) permission for others on ancestors we own that lack it (e.g. mkdtemp's 0700)."""
+    for a in [path, *path.parents]:
+        try:
+            st = os.stat(a)
+        except OSError:
+            continue
+        if not st.st_mode & 0o001 and st.st_uid == os.geteuid():
+            os.chmod(a, st.st_mode | 0o001)
+
+
 def _chown_tree(path: Path, uid: int) -> None:
     os.chown(path, uid, uid)
     for root, dirs, files in os.walk(path):
@@ -126,6 +138,9 @@ def run_sandboxed(argv: list[str], *, work_dir: Path, limits: Limits | None = No
         _chown_tree(work_dir, uid)
         for p in rw_binds:
             _chown_tree(Path(p), uid)
+    if uid is not None:
+        for p in [work_dir, *ro_binds, *rw_binds]:
+            _make_traversable(Path(p))
     mem = max(int(lim.memory_bytes), MEMORY_FLOOR)
     cpu = max(1, int(round(lim.cpu_s)))
     nproc = lim.processes + 3  # bwrap's own two processes and the pid-1 init

@@ -48,10 +48,10 @@ class Settings:
     secret_key: str              # encrypts stored API-key secrets
     bootstrap_api_key: str | None
     log_level: str
+    service_ports: dict[str, int]
 
     def service_addr(self, service: str) -> str:
-        port = int(_env(service.upper() + "_PORT", str(SERVICE_PORTS[service])))
-        return f"{self.host}:{port}"
+        return f"{self.host}:{self.service_ports[service]}"
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:
@@ -83,4 +83,6 @@ def load() -> Settings:
         secret_key=_env("SECRET_KEY", "") or _persistent_secret(data_dir, "secret-key"),
         bootstrap_api_key=os.environ.get("PENUMBRA_BOOTSTRAP_API_KEY") or None,
         log_level=_env("LOG_LEVEL", "INFO"),
+        service_ports={name: int(_env(name.upper() + "_PORT", str(default)))
+                       for name, default in SERVICE_PORTS.items()},
     )
