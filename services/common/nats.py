@@ -88,8 +88,18 @@ class NatsClient:
                       event_id: str | None = None) -> None:
         self.call(publish_event(self.js, user_id, event_type, data, event_id))
 
+    def publish_work(self, kind: str, resource_id: str, body: bytes, attempt_id: str) -> None:
+        """Queue work for engine workers; `attempt_id` dedupes a retried publish."""
+        self.call(self.js.publish(work_subject(kind, resource_id), body,
+                                  headers={"Nats-Msg-Id": attempt_id}))
+
     def close(self) -> None:
         try:
             self.call(self.nc.drain(), timeout=5)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def work_subject(kind: str, resource_id: str) -> str:
+    """Work-queue subject: penumbra.work.<kind>.<id> (kind: build, task, job)."""
+    return f"penumbra.work.{kind}.{resource_id}"
