@@ -21,9 +21,15 @@ from services.common import config, log, server
 from services.common import nats as penumbra_nats
 
 CONSUMER = "engine"
-ACK_WAIT_S = 30.0       # a worker silent this long is presumed dead
-HEARTBEAT_S = 10.0      # in-progress signal while a job runs
+# A worker silent this long is presumed dead and its work redelivered; while a
+# job runs the worker signals in-progress at a third of it.
+ACK_WAIT_S = float(os.environ.get("PENUMBRA_WORK_ACK_WAIT_S", "30"))
+HEARTBEAT_S = ACK_WAIT_S / 3
+# Jobs one worker runs at once (the Reference core spreads a job over all cores itself).
+CONCURRENCY = int(os.environ.get("PENUMBRA_WORKER_CONCURRENCY", "2"))
 
+# handler(data, headers): headers carry the message's own headers plus
+# "Penumbra-Delivery" (1 for a first delivery, more after a worker was lost).
 Handler = Callable[[bytes, dict], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}     # subject prefix -> handler
 
@@ -47,8 +53,10 @@ async def _handle(msg) -> None:
         return
     stop = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(msg, stop))
+    headers = dict(msg.headers or {})
+    headers["Penumbra-Delivery"] = str(msg.metadata.num_delivered)
     try:
-        await handler(msg.data, dict(msg.headers or {}))
+        await handler(msg.data, headers)
         await msg.ack()
     except Exception:
         logger.exception("work failed; it will be redelivered", extra={"fields": {"subject": msg.subject}})
@@ -59,21 +67,37 @@ async def _handle(msg) -> None:
 
 
 async def pull_loop(settings: config.Settings, stopping: threading.Event) -> None:
+    from engine import handlers
+    handlers.load_all()
     nc = await penumbra_nats.connect(settings.nats_url, "engine-worker")
     js = nc.jetstream()
     await penumbra_nats.ensure_streams(js)
+    # add_consumer updates an existing durable too (ack_wait may change).
     await js.add_consumer(penumbra_nats.WORK_STREAM, ConsumerConfig(
         durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
         max_deliver=5, max_ack_pending=64, filter_subject=penumbra_nats.WORK_SUBJECTS))
     sub = await js.pull_subscribe_bind(CONSUMER, stream=penumbra_nats.WORK_STREAM)
-    log.event(logger, "worker pulling", stream=penumbra_nats.WORK_STREAM, consumer=CONSUMER)
+    log.event(logger, "worker pulling", stream=penumbra_nats.WORK_STREAM, consumer=CONSUMER,
+              concurrency=CONCURRENCY)
+    slots = asyncio.Semaphore(CONCURRENCY)
+    running: set[asyncio.Task] = set()
+
+    async def handle_in_slot(msg):
+        try:
+            await _handle(msg)
+        finally:
+            slots.release()
+
     while not stopping.is_set():
+        await slots.acquire()          # fetch only what we can start now
         try:
             msgs = await sub.fetch(1, timeout=1.0)
         except NatsTimeout:
+            slots.release()
             continue
-        for msg in msgs:
-            await _handle(msg)
+        task = asyncio.create_task(handle_in_slot(msgs[0]))
+        running.add(task)
+        task.add_done_callback(running.discard)
     await nc.drain()
 
 
