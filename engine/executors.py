@@ -231,11 +231,13 @@ def build(source_dir: Path, *, core: CoreSpec, language: str | None = None, out_
                                         f"yet (engine.particle missing); use C0-Reference", core, lang)
         cache = Path(os.environ.get("PENUMBRA_ENGINE_CACHE", "/tmp/penumbra-engine-cache")) / "particle"
         cache.mkdir(parents=True, exist_ok=True)
-        particle.prepare(cache, core.Precision)
-        ro.append(cache)
-        cmd = particle.compile_command([Path("/work") / r for r in rel], Path("/work/prog"), language=lang,
-                                       precision=core.Precision, correlation_tracking=core.CorrelationTracking,
-                                       cflags=_safe_cflags(cflags), cache_dir=cache)
+        ro += [cache, particle.RUNTIME_DIR]
+        try:  # compile_command builds the precompiled prelude itself and falls back without it
+            cmd = particle.compile_command([Path("/work") / r for r in rel], Path("/work/prog"), language=lang,
+                                           precision=core.Precision, correlation_tracking=core.CorrelationTracking,
+                                           cflags=_safe_cflags(cflags), cache_dir=cache)
+        except (ValueError, OSError) as e:
+            return BuildResult("error", f"distributional build not possible: {e}", core, lang)
     res = run_sandboxed(cmd, work_dir=out_dir, limits=limits or COMPILE_LIMITS, ro_binds=ro)
     output = (res.stdout + res.stderr).decode(errors="replace")
     br = BuildResult("ok", "", core, lang, output, binary, out_dir, executor, trace_labels,
@@ -315,11 +317,11 @@ def _status(res) -> tuple[str, str]:
 
 def _label(line: str, start: int) -> str:
     # text before the number on its line, after any previous number
-    before = line[:start]
+    before = re.split(r"(?:[-+]?[0-9.]+(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)?Ux[0-9A-Fa-f]+(?: \[val_[0-9a-f]{32}\])?",
+                      line[:start])[-1]
     m = list(FLOAT_RE.finditer(before))
     if m:
         before = before[m[-1].end():]
-    before = re.sub(r"Ux[0-9A-Fa-f]+", "", before)
     return before.strip()
 
 
@@ -396,12 +398,19 @@ def _run_reference(build: BuildResult, args, work_dir: Path, lim: Limits, cancel
         st, msg = _status(res) if res is not None else ("wall_time", f"wall time limit of {lim.wall_s:g} s exceeded")
         return RunResult(st, msg, pr.mean_stdout.decode(errors="replace") if pr else "",
                          stderr.decode(errors="replace"), [], stats)
-    stats["failed_runs"] = len(set(pr.failed) | (set(range(K)) - set(pr.ok_runs.tolist())))
+    stats["failed_runs"] = len((set(pr.failed) - {-1}) | (set(range(K)) - set(pr.ok_runs.tolist())))
+    stats["maxrss_kb"] = res.maxrss_kb
     values, stdout = _reference_values(pr, K, build)
     status, message = "ok", note
     mean_ok = -1 in pr.ok_runs
+    from .sandbox import MEMORY_FLOOR
+    mem_hit = res.maxrss_kb * 1024 >= 0.7 * max(lim.memory_bytes, MEMORY_FLOOR)
     if not mean_ok:
         status, message = "exit_nonzero", "the program failed in its mean run"
+        if mem_hit:
+            status, message = "memory", f"memory limit of {lim.describe_memory()} exceeded"
+        elif -1 in pr.failed and pr.failed[-1][0]:
+            message += f" (signal {pr.failed[-1][0]})"
     else:
         rc = int(pr.recs[(pr.recs["kind"] == ref.K_OK) & (pr.recs["run"] == -1)]["a"][0])
         if rc != 0:

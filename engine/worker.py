@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 from typing import Awaitable, Callable
 
@@ -124,4 +125,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # Run as `python -m engine.worker`: handler modules' `from engine import worker`
+    # must find this module and its HANDLERS, not import a second, unused copy.
+    sys.modules["engine.worker"] = sys.modules[__name__]
     main()

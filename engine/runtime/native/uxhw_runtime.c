@@ -685,6 +685,11 @@ int __wrap_main(int argc, char **argv, char **envp) {
 		fflush(NULL);
 		_exit(rc);
 	}
+	if (m && !strcmp(m, "sample")) {
+		/* one plain Monte Carlo run: creators draw from the stream of PENUMBRA_SEED */
+		R->mode = 1; R->run = 0; seed_run(0);
+		return __real_main(argc, argv, envp);
+	}
 	R->mode = 0; R->run = -1;
 	return __real_main(argc, argv, envp);
 }

@@ -56,8 +56,8 @@
 #ifndef UX_PRECISION
 #define UX_PRECISION 64
 #endif
-#ifndef UX_SAMPLING            // 0 = i.i.d. random, 1 = jittered stratified (default), 2 = midpoint stratified
-#define UX_SAMPLING 1
+#ifndef UX_SAMPLING            // 0 i.i.d. random, 1 jittered stratified, 2 midpoint stratified, 3 scrambled Sobol (default)
+#define UX_SAMPLING 3
 #endif
 #ifndef UX_MIN_STACK           // the binary re-execs itself once with a larger stack if the limit is below this
 #define UX_MIN_STACK (1024ull * 1024 * 1024)
@@ -135,9 +135,34 @@ inline Rng &rng() {
 }
 inline void shuffle(double *a, int n) { Rng &g = rng(); for (int i = n - 1; i > 0; i--) { int j = (int)g.below(i + 1); std::swap(a[i], a[j]); } }
 inline void permutation(int *p, int n) { for (int i = 0; i < n; i++) p[i] = i; Rng &g = rng(); for (int i = n - 1; i > 0; i--) { int j = (int)g.below(i + 1); std::swap(p[i], p[j]); } }
-// M probabilities in (0,1): the input sampling design, in random order (so inputs are not aligned)
+#include "sobol_table.h"
+inline uint32_t reverseBits(uint32_t x) {
+	x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1); x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+	x = ((x >> 4) & 0x0F0F0F0Fu) | ((x & 0x0F0F0F0Fu) << 4); x = ((x >> 8) & 0x00FF00FFu) | ((x & 0x00FF00FFu) << 8);
+	return (x >> 16) | (x << 16);
+}
+inline uint32_t owenScramble(uint32_t x, uint32_t seed) {  // hash-based nested uniform scramble (Burley 2020)
+	x = reverseBits(x); x += seed; x ^= x * 0x6c50b47cu; x ^= x * 0xb82f1e52u; x ^= x * 0xc7afe638u; x ^= x * 0x8d22f6e6u;
+	return reverseBits(x);
+}
+inline int &sobolDim() { static int d = 0; return d; }
+// M probabilities in (0,1): the input sampling design.
+//  3 (default): Owen-scrambled Sobol -- creator number d uses Sobol dimension d, so sample i of all inputs is
+//     point i of one low-discrepancy net (every input alone is exactly stratified: one point per 1/M stratum);
+//     used for the first UX_SOBOL_DIMS creators when M is a power of two <= 2^16, else design 1.
+//  1: jittered stratified ((i+u)/M), randomly permuted per creator; 2: midpoint stratified, permuted; 0: i.i.d.
 inline void designProbabilities(double *u) {
 	Rng &g = rng();
+#if UX_SAMPLING == 3
+	if ((M & (M - 1)) == 0 && M <= (1 << UX_SOBOL_BITS) && sobolDim() < UX_SOBOL_DIMS) {
+		const uint16_t *m = ux_sobol_m[sobolDim()++]; uint32_t seed = (uint32_t)g.next();
+		for (int i = 0; i < M; i++) {
+			uint32_t x = 0; for (int j = 0; (i >> j) != 0; j++) if ((i >> j) & 1) x ^= (uint32_t)m[j] << (31 - j);
+			u[i] = (owenScramble(x, seed) + 0.5) * (1.0 / 4294967296.0);
+		}
+		return;
+	}
+#endif
 #if UX_SAMPLING == 0
 	for (int i = 0; i < M; i++) u[i] = g.open01();
 #else

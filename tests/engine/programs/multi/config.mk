@@ -1,0 +1,2 @@
+SOURCES = main.c lib.c
+CFLAGS = -DSCALE=3.0

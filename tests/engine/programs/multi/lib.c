@@ -1,0 +1,2 @@
+#include <uxhw.h>
+double scaled(double x) { return SCALE * x; }
