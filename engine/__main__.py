@@ -59,12 +59,12 @@ def main(argv=None) -> int:
         sys.stdout.write("\n")
     sys.stderr.write(res.stderr)
     if res.values:
-        print(f"\n{'value':<40} {'mean':>14} {'sd':>14} {'5%':>14} {'95%':>14}")
+        # Labels are cut to fit; ids stay whole so they can be used with the API.
+        print(f"\n{'value':<20} {'id':<36} {'mean':>12} {'sd':>12} {'5%':>12} {'95%':>12}")
         for v in res.values:
-            name = (v.label or "") + f" ({v.id})"
             q = v.quantiles
-            print(f"{name[:40]:<40} {v.mean:>14.6g} {v.sd:>14.6g} {q.get('0.05', float('nan')):>14.6g} "
-                  f"{q.get('0.95', float('nan')):>14.6g}")
+            print(f"{(v.label or '')[:20]:<20} {v.id:<36} {v.mean:>12.6g} {v.sd:>12.6g} "
+                  f"{q.get('0.05', float('nan')):>12.6g} {q.get('0.95', float('nan')):>12.6g}")
     st = res.stats
     print(f"\n[{core.Name or core.Microarchitecture}: status {res.status}"
           f"{': ' + res.message if res.message else ''}; {st.get('wall_ms', 0):.0f} ms wall, "
