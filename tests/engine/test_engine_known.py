@@ -161,3 +161,28 @@ def test_cli_json(tmp_path):
     v = j["values"][0]
     assert set(v) >= {"id", "label", "mean", "sd", "quantiles", "samples"} and len(v["samples"]) == 64
     assert (tmp_path / "plots" / f"{v['id']}.png").stat().st_size > 1000
+
+
+def test_reference_trace_variables_collect_samples_of_unprinted_values(tmp_path):
+    src = tmp_path / "trace.c"
+    src.write_text(
+        "#include <stdio.h>\n"
+        "#include <uxhw.h>\n"
+        "int main(void) {\n"
+        "    double a = UxHwDoubleUniformDist(0.0, 1.0);\n"
+        "    double hidden = 3.0 * a;\n"
+        "    printf(\"done\\n\");\n"
+        "    return 0;\n"
+        "}\n")
+    b = build(src, core=get_core("C0-Reference").with_precision(2000), language="C",
+              out_dir=tmp_path / "build",
+              trace_variables=[{"File": "trace.c", "LineNumber": 6, "Expression": "hidden"}])
+    assert b.ok, b.compiler_output
+    r = run(b, args=[], work_dir=tmp_path / "work", seed=3)
+    assert r.status == "ok", (r.message, r.stderr)
+    traced = [v for v in r.values if "hidden" in (v.label or "")]
+    assert len(traced) == 1, [v.label for v in r.values]
+    samples = np.asarray(traced[0].samples)
+    assert len(samples) == 2000
+    assert abs(samples.mean() - 1.5) < 5 * math.sqrt(0.75) / math.sqrt(2000)
+    assert 0.0 <= samples.min() and samples.max() <= 3.0
