@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -29,6 +30,9 @@ def stack_env(data_dir) -> dict[str, str]:
         "PENUMBRA_EVENTS_WS_PORT": str(free_port()),
         "PENUMBRA_BOOTSTRAP_API_KEY": "pnb_test_" + secrets.token_urlsafe(16),
         "PENUMBRA_LOG_LEVEL": "INFO",
+        # Work of a killed worker is redelivered after this; short so the
+        # worker-crash test does not wait the 30 s default.
+        "PENUMBRA_WORK_ACK_WAIT_S": "5",
     })
     for name in config.SERVICES:
         env[f"PENUMBRA_{name.upper()}_PORT"] = str(free_port())
@@ -65,3 +69,19 @@ def api(gateway, admin_key):
 def anon(gateway):
     with httpx.Client(base_url=gateway, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def make_user(stack):
+    """make_user(name=None) -> (user_id, username, key_id, key): a new user with one API
+    key, made through the auth service's internal AccountService like the admin CLI."""
+    from services.auth.admin import AdminClient
+    client = AdminClient.from_settings(stack.settings)
+
+    def make(name: str | None = None) -> SimpleNamespace:
+        user = client.create_user(name or "user-" + secrets.token_hex(6))
+        key = client.create_key(user.user_id, "test")
+        return SimpleNamespace(user_id=user.user_id, username=user.username, key_id=key.key_id, key=key.key)
+
+    yield make
+    client.close()

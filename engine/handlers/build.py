@@ -50,6 +50,7 @@ from engine import worker
 from engine.executors import _safe_cflags, collect_sources, detect_language
 from engine.sandbox import COMPILE_LIMITS, run_sandboxed
 from engine.toolchain import native_dir
+from penumbra.v1 import builds_pb2, internal_pb2, internal_pb2_grpc
 from services.common import blobs, config, identity, lifecycle, log
 
 SUBJECT = "penumbra.work.build."
@@ -106,18 +107,19 @@ def load_build(store, build_id: str, dest_dir: Path) -> engine.BuildResult:
 
 # ------------------------------------------------------------------ the work handler
 _state: dict = {}
+_state_lock = threading.Lock()
 
 
 def _services():
     """(settings, BuildWork stub, blob store, metadata), made once per process."""
-    if not _state:
-        from penumbra.v1 import internal_pb2_grpc
-        settings = config.load()
-        channel = grpc.insecure_channel(settings.service_addr("builds"))
-        _state.update(settings=settings, stub=internal_pb2_grpc.BuildWorkStub(channel),
-                      store=blobs.open_store(settings),
-                      md=identity.internal_metadata(settings.internal_token),
-                      worker=f"{socket.gethostname()}:{os.getpid()}")
+    with _state_lock:
+        if not _state:
+            settings = config.load()
+            channel = grpc.insecure_channel(settings.service_addr("builds"))
+            _state.update(settings=settings, stub=internal_pb2_grpc.BuildWorkStub(channel),
+                          store=blobs.open_store(settings),
+                          md=identity.internal_metadata(settings.internal_token),
+                          worker=f"{socket.gethostname()}:{os.getpid()}")
     return _state
 
 
@@ -145,7 +147,6 @@ class Job:
 
     # -- reports --------------------------------------------------------------------
     def status(self, status: str, message: str = ""):
-        from penumbra.v1 import internal_pb2
         ack = self.stub.ReportBuildStatus(internal_pb2.ReportBuildStatusRequest(
             build_id=self.build_id, worker_id=self.worker, attempt=self.attempt, status=status,
             message=message), metadata=self.md, timeout=10)
@@ -169,7 +170,6 @@ class Job:
 
     def result(self, status: str, message: str, *, build_ms: int = 0, size: int = 0,
                variables=(), artifact: bool = False) -> None:
-        from penumbra.v1 import builds_pb2, internal_pb2
         self.stub.ReportBuildResult(internal_pb2.ReportBuildResultRequest(
             build_id=self.build_id, worker_id=self.worker, attempt=self.attempt, status=status,
             message=message, artifact_available=artifact,
@@ -186,7 +186,6 @@ class Job:
 
 
 def run_job(build_id: str, attempt: int) -> None:
-    from penumbra.v1 import internal_pb2
     st = _services()
     try:
         job = st["stub"].GetBuildJob(internal_pb2.GetBuildJobRequest(
@@ -349,6 +348,9 @@ def discover_variables(src: Path, language: str, work_dir: Path) -> list[dict]:
     cmd += _safe_cflags(cflags) + ["src/" + str(f.relative_to(root)) for f in files]
     res = run_sandboxed(cmd, work_dir=work_dir, limits=COMPILE_LIMITS, ro_binds=[nd])
     if not res.ok:
+        # The build itself succeeded; only the listing is lost. Say why in the log.
+        logger.warning("variable discovery compile failed", extra={"fields": {
+            "status": res.status, "message": res.message, "stderr": res.stderr[-2000:].decode(errors="replace")}})
         return []
     found, seen = [], set()
     for obj in sorted(work_dir.glob("*.o")):

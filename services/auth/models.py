@@ -16,6 +16,7 @@ class User(AuthBase):
     __tablename__ = "auth_users"
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(320), default="")
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[int] = mapped_column(sa.BigInteger)
 

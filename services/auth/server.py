@@ -9,7 +9,9 @@ from penumbra.v1 import auth_pb2_grpc
 from services.common import config, server
 from services.common.db import Database
 
+from .api import AccountService, KeyService
 from .authz import Authorization
+from .guards import RateLimit, RateLimiter
 from .keystore import KeyStore
 
 BOOTSTRAP_USER = "admin"
@@ -43,10 +45,14 @@ def register(grpc_server, settings: config.Settings):
     db.migrate()
     keys = KeyStore(db, settings.secret_key)
     bootstrap(keys, settings)
-    external_auth_pb2_grpc.add_AuthorizationServicer_to_server(Authorization(keys), grpc_server)
-    return ["envoy.service.auth.v3.Authorization"] + server.add_unbuilt(
-        grpc_server, auth_pb2_grpc, "KeyService", "AccountService")
+    external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
+        Authorization(keys, RateLimiter(RateLimit.from_env()), settings.secret_key), grpc_server)
+    auth_pb2_grpc.add_KeyServiceServicer_to_server(KeyService(keys), grpc_server)
+    auth_pb2_grpc.add_AccountServiceServicer_to_server(AccountService(keys), grpc_server)
+    return ["envoy.service.auth.v3.Authorization", "penumbra.v1.KeyService",
+            "penumbra.v1.AccountService"]
 
 
 def main() -> None:
-    server.serve("auth", register)
+    # More threads than the default: every gateway request waits on a Check.
+    server.serve("auth", register, max_workers=32)

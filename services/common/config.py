@@ -49,6 +49,7 @@ class Settings:
     bootstrap_api_key: str | None
     log_level: str
     service_ports: dict[str, int]
+    public_url: str = ""         # base of links handed to clients (signed download URLs)
 
     def service_addr(self, service: str) -> str:
         return f"{self.host}:{self.service_ports[service]}"
@@ -85,4 +86,5 @@ def load() -> Settings:
         log_level=_env("LOG_LEVEL", "INFO"),
         service_ports={name: int(_env(name.upper() + "_PORT", str(default)))
                        for name, default in SERVICE_PORTS.items()},
+        public_url=_env("PUBLIC_URL", f"http://{host}:{_env('GATEWAY_PORT', '8080')}").rstrip("/"),
     )

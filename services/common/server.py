@@ -36,7 +36,9 @@ def serve(name: str, register: Callable[[grpc.Server, config.Settings], Iterable
     logger = log.setup(name, settings.log_level)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
-        interceptors=[identity.IdentityInterceptor(f"{name}.penumbra", settings.internal_token)],
+        interceptors=[identity.IdentityInterceptor(
+            f"{name}.penumbra", settings.internal_token,
+            identity.KeyResolver(settings.service_addr("auth"), settings.internal_token))],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
     names = list(register(server, settings))
