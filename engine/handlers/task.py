@@ -43,6 +43,9 @@ WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
 
 logger = logging.getLogger("engine.task")
 
+# Per output stream; larger outputs stop the task with a message naming the limit.
+TASK_OUTPUT_BYTES = int(os.environ.get("PENUMBRA_TASK_OUTPUT_BYTES", str(64 << 20)))
+
 # engine.run status -> task status. Limits hit stop the task ("stopped by system").
 STOPPED_BY_LIMIT = {"wall_time", "cpu_time", "memory", "processes", "output"}
 
@@ -131,7 +134,8 @@ async def _run(c: _Clients, job, cancel: threading.Event) -> None:
         limits = default_limits(build.core)
         timeout = job.timeout_seconds or limits.wall_s
         # The wall-time limit bounds a run; CPU is summed over a Reference run's parallel workers.
-        limits = replace(limits, wall_s=timeout, cpu_s=timeout * (os.cpu_count() or 1))
+        limits = replace(limits, wall_s=timeout, cpu_s=timeout * (os.cpu_count() or 1),
+                         output_bytes=TASK_OUTPUT_BYTES)
         poller = asyncio.create_task(_poll_cancel(c, base, md, cancel))
         try:
             result = await asyncio.to_thread(engine.run, build, args=args, work_dir=Path(tmp) / "work",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import hmac
+import inspect
 import logging
 import threading
 import time
@@ -110,6 +111,27 @@ def _caller_of(md: dict, token: str, resolver: KeyResolver | None, method: str) 
     raise errors.Unauthenticated("requests must come through the Penumbra gateway with an API key")
 
 
+def _abort(exc: Exception, context: grpc.ServicerContext, domain: str, method: str):
+    """Turns an exception from a servicer into its gRPC status (re-raises others)."""
+    if isinstance(exc, NotImplementedError):
+        context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                      f"{method.rsplit('/', 1)[-1]} is not built yet in this version of Penumbra")
+    if isinstance(exc, errors.ApiError):
+        logger.info("rpc error", extra={"fields": {"method": method, "code": exc.code.name,
+                                                   "reason": exc.reason}})
+        context.abort_with_status(exc.to_status(domain))
+    raise exc
+
+
+def _guarded_stream(stream, context, domain: str, method: str):
+    """A server-streaming reply whose errors, raised while it is read, still
+    become proper statuses (the call has returned by then)."""
+    try:
+        yield from stream
+    except Exception as exc:
+        _abort(exc, context, domain, method)
+
+
 def _wrap(behavior, streaming_request: bool, domain: str, token: str, method: str,
           resolver: KeyResolver | None = None):
     open_method = method.startswith(OPEN_PREFIXES)
@@ -124,14 +146,12 @@ def _wrap(behavior, streaming_request: bool, domain: str, token: str, method: st
             context.abort(exc.code, exc.message)
         _caller.set(user)
         try:
-            return behavior(request_or_iterator, context)
-        except NotImplementedError:
-            context.abort(grpc.StatusCode.UNIMPLEMENTED,
-                          f"{method.rsplit('/', 1)[-1]} is not built yet in this version of Penumbra")
-        except errors.ApiError as exc:
-            logger.info("rpc error", extra={"fields": {"method": method, "code": exc.code.name,
-                                                       "reason": exc.reason}})
-            context.abort_with_status(exc.to_status(domain))
+            result = behavior(request_or_iterator, context)
+        except Exception as exc:
+            _abort(exc, context, domain, method)
+        if inspect.isgenerator(result):
+            return _guarded_stream(result, context, domain, method)
+        return result
 
     return run
 

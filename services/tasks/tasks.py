@@ -53,6 +53,10 @@ def _check_data_sources(sources, from_build: bool) -> None:
                                      f"run without DataSources", field="DataSources")
 
 
+# Outputs larger than this answer GET .../output/{Stream} with a redirect.
+REDIRECT_ABOVE_BYTES = 5 * 1000 * 1000
+
+
 class TaskService(tasks_pb2_grpc.TaskServiceServicer):
     def __init__(self, ctx: Ctx):
         self.ctx = ctx
@@ -219,6 +223,13 @@ class TaskService(tasks_pb2_grpc.TaskServiceServicer):
                 raise errors.InvalidArgument(f"chunk {request.chunk} is past the end of Stdout "
                                              f"({size} bytes in parts of {STDOUT_CHUNK_BYTES})", field="chunk")
             end = min(size, start + STDOUT_CHUNK_BYTES)
+        elif size > REDIRECT_ABOVE_BYTES and not request.token:
+            # As Signaloid does for large outputs: answer with a redirect to a
+            # download URL (here a signed gateway URL that streams the bytes).
+            context.send_initial_metadata([
+                ("x-penumbra-http-status", "302"),
+                ("location", signed_url(self.ctx.settings, f"/tasks/{task.id}/output/{stream}", user))])
+            return iter(())
         return self._stream(task.id, stream, start, end)
 
     def _stream(self, task_id: str, stream: str, start: int, end: int):

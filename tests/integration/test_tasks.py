@@ -261,3 +261,28 @@ def test_another_user_sees_none_of_it(api, gateway, make_user, builds):
             assert r.status_code == 404, (method, path, r.text)
         assert them.get("/tasks").json()["Tasks"] == []
     assert api.get(f"/tasks/{task_id}").status_code == 200
+
+
+BIG_C = r"""
+#include <stdio.h>
+int main(void) {
+	for (int i = 0; i < 120000; i++) printf("line %06d of a large output............................\n", i);
+	return 0;
+}
+"""
+
+
+def test_large_output_redirects_to_a_download_url(api, anon):
+    build_id = submit_build(api, BIG_C, "C0-Bypass")
+    assert wait_build(api, build_id)["Status"] == "Completed"
+    task = run_task(api, build_id)
+    assert task["Status"] == "Completed", task["StatusTransitions"]
+    r = api.get(f"/tasks/{task['TaskID']}/output/Stdout", follow_redirects=False)
+    assert r.status_code == 302, r.text
+    location = r.headers["location"]
+    assert "token=" in location
+    body = anon.get(location).text      # the download URL needs no key
+    assert len(body) > 5_000_000
+    assert body.splitlines()[-1].startswith("line 119999 ")
+    chunks = api.get(f"/tasks/{task['TaskID']}/outputs").json()["StdoutChunks"]
+    assert "".join(anon.get(u).text for u in chunks) == body
