@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -68,6 +69,13 @@ def _macro_flags(precision: int) -> list[str]:
     return [f"-DUX_M={samples_for(precision)}", f"-DUX_PRECISION={int(precision)}"]
 
 
+# gcc maps a precompiled header at the address it was written from; when ASLR puts
+# something there, gcc 12 relocates it. A full test run once saw the compiler die
+# of SIGSEGV 16 ms into a build with a valid header, which fits that path; without
+# address randomisation for the compiler the header always maps where it was made.
+_NO_ASLR = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
+
+
 def _pch_dir(cache_dir: Path, precision: int) -> Path:
     h = hashlib.sha256()
     h.update(PRELUDE.read_bytes())
@@ -106,7 +114,7 @@ def prepare(cache_dir: Path, precision: int) -> None:
             try:
                 shutil.copyfile(PRELUDE, tmp / "prelude.hpp")
                 shutil.copyfile(RUNTIME_DIR / "sobol_table.h", tmp / "sobol_table.h")
-                subprocess.run([CXX, "-x", "c++-header", *_BASE_FLAGS, *_macro_flags(precision),
+                subprocess.run([*_NO_ASLR, CXX, "-x", "c++-header", *_BASE_FLAGS, *_macro_flags(precision),
                                 str(tmp / "prelude.hpp"), "-o", str(tmp / "prelude.hpp.gch")],
                                check=True, capture_output=True)
                 os.chmod(tmp, 0o755)
@@ -166,7 +174,7 @@ def compile_command(sources: list[Path], output: Path, *, language: str, precisi
             prelude = PRELUDE
     comp, link = _split_user_flags(cflags)
     srcs = [str(s) for s in sources if Path(s).suffix in _SOURCE_EXTS]
-    argv = [CXX, *_BASE_FLAGS, *_macro_flags(precision)]
+    argv = [*_NO_ASLR, CXX, *_BASE_FLAGS, *_macro_flags(precision)]
     if is_c:
         argv.append("-DUX_LANG_C=1")
     argv += ["-include", str(prelude), "-I", str(INCLUDE_DIR), *comp, "-w", "-x", "c++", *srcs,
