@@ -86,7 +86,9 @@ def _pick_uid() -> int | None:
     if os.geteuid() != 0:
         return None
     with _uid_lock:
-        return SANDBOX_UID_BASE + (os.getpid() % 1000) * 1000 + next(_uid_counter) % 1000
+        # pid_max is at most 2^22, so no two live engine processes share a block of
+        # uids; within a process the counter wraps after 1000 concurrent sandboxes.
+        return SANDBOX_UID_BASE + os.getpid() * 1000 + next(_uid_counter) % 1000
 
 
 def _count_uid_procs(uid: int) -> int:
