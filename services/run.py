@@ -188,7 +188,10 @@ def _interrupt(_signum, _frame):
 
 def main() -> None:
     stack = Stack()
-    signal.signal(signal.SIGTERM, _interrupt)   # stop like Ctrl-C does
+    # Ctrl-C and SIGTERM both stop everything (set explicitly: a shell that
+    # started us in the background may have left SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     try:
         stack.start()
