@@ -91,3 +91,16 @@ def test_auth_migrations_run_twice_and_store_keys(tmp_path, backend):
     assert keys.check_key_id(key.id).secret == secret
     assert keys.revoke(user, key.id)
     assert keys.check_secret(secret).problem.startswith("this API key was revoked")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("service", ["builds", "tasks"])
+def test_every_service_migrates_on_both_backends(tmp_path, backend, service):
+    from services.common.db import Database
+    url = _postgres_url() if backend == "postgresql" else None
+    db = Database(service, _settings(tmp_path, url))
+    db.migrate()
+    db.migrate()
+    with db.engine.connect() as connection:
+        version_table = f"alembic_version_{service}"
+        assert connection.execute(sa.text(f"SELECT count(*) FROM {version_table}")).scalar() == 1
