@@ -6,12 +6,15 @@ which branches use) plus M samples. Every operator and <math.h> function propaga
 (same sample index = same "world", so reuse of a variable is correlated by construction);
 printf-family wrappers print ``<particle>Ux<hex>`` with the TTR of the samples; strtod/atof/scanf
 read Ux strings back. See engine/runtime/particle/README.md for the design and measurements.
+Only what must inline for speed (the value type, its arithmetic, cheap <math.h> functions, thin
+printf/scanf fronts) is compiled per program; the rest of the runtime (runtime_impl.hpp) is
+compiled once per (M, Precision, flags) into a cached runtime.o that every program links.
 
 Interface used by the rest of the engine::
 
     samples_for(precision) -> M
     compile_command(sources, output, language=..., precision=..., ...) -> g++ argv
-    prepare(cache_dir, precision)              # builds the precompiled header (optional, idempotent)
+    prepare(cache_dir, precision)              # builds the precompiled header and runtime.o (optional, idempotent)
     explain_compile_error(stderr) -> str | None
     RUN_ENV                                    # extra environment for running the binary
 
@@ -35,6 +38,11 @@ from pathlib import Path
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime" / "particle"
 PRELUDE = RUNTIME_DIR / "prelude.hpp"
 INCLUDE_DIR = RUNTIME_DIR / "include"
+# What the cache copies and hashes: the prelude (declarations + what must inline), the out-of-line
+# runtime (runtime_impl.hpp, compiled once into runtime.o by runtime.cpp) and the Sobol table.
+_RUNTIME_FILES = ("prelude.hpp", "runtime_impl.hpp", "runtime.cpp", "sobol_table.h")
+# With a cache the prelude only declares the runtime, and runtime.o (same flags) is linked in.
+_EXTERN = "-DUX_EXTERN_RUNTIME=1"
 
 RUN_ENV: dict[str, str] = {}
 
@@ -78,9 +86,9 @@ _NO_ASLR = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else
 
 def _pch_dir(cache_dir: Path, precision: int) -> Path:
     h = hashlib.sha256()
-    h.update(PRELUDE.read_bytes())
-    h.update((RUNTIME_DIR / "sobol_table.h").read_bytes())
-    h.update(" ".join([CXX] + _BASE_FLAGS + _macro_flags(precision)).encode())
+    for name in _RUNTIME_FILES:
+        h.update((RUNTIME_DIR / name).read_bytes())
+    h.update(" ".join([CXX] + _BASE_FLAGS + _macro_flags(precision) + [_EXTERN]).encode())
     h.update(_compiler_version().encode())
     return Path(cache_dir) / f"particle-M{samples_for(precision)}-P{int(precision)}-{h.hexdigest()[:12]}"
 
@@ -97,26 +105,42 @@ def _compiler_version() -> str:
     return _version_cache[CXX]
 
 
+def _prepared(d: Path) -> bool:
+    return (d / "prelude.hpp.gch").exists() and (d / "runtime.o").exists()
+
+
 def prepare(cache_dir: Path, precision: int) -> None:
-    """Build the precompiled prelude for this precision into cache_dir (idempotent; concurrent
-    callers wait on a lock file and the result is published by an atomic rename)."""
+    """Build the precompiled prelude and the runtime object (runtime.o: everything that need not be
+    inline, compiled once) for this precision into cache_dir (idempotent; concurrent callers wait
+    on a lock file and the result is published by an atomic rename of the whole directory)."""
     d = _pch_dir(Path(cache_dir), precision)
-    if (d / "prelude.hpp.gch").exists():
+    if _prepared(d):
         return
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     lock_path = Path(cache_dir) / (d.name + ".lock")
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if (d / "prelude.hpp.gch").exists():
+            if _prepared(d):
                 return
             tmp = Path(tempfile.mkdtemp(prefix=d.name + ".tmp", dir=cache_dir))
             try:
-                shutil.copyfile(PRELUDE, tmp / "prelude.hpp")
-                shutil.copyfile(RUNTIME_DIR / "sobol_table.h", tmp / "sobol_table.h")
-                subprocess.run([*_NO_ASLR, CXX, "-x", "c++-header", *_BASE_FLAGS, *_macro_flags(precision),
-                                str(tmp / "prelude.hpp"), "-o", str(tmp / "prelude.hpp.gch")],
-                               check=True, capture_output=True)
+                # runtime.cpp compiles from its own copy: next to tmp/prelude.hpp, g++ would
+                # look at the half-written prelude.hpp.gch
+                (tmp / "src").mkdir()
+                for name in _RUNTIME_FILES:
+                    shutil.copyfile(RUNTIME_DIR / name, tmp / name)
+                    shutil.copyfile(RUNTIME_DIR / name, tmp / "src" / name)
+                flags = [*_BASE_FLAGS, *_macro_flags(precision), _EXTERN]
+                # the two compiles are independent (2 cores: ~half the wall time side by side)
+                jobs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for argv in (
+                    [*_NO_ASLR, CXX, "-x", "c++-header", *flags, str(tmp / "prelude.hpp"), "-o", str(tmp / "prelude.hpp.gch")],
+                    [*_NO_ASLR, CXX, "-x", "c++", *flags, "-c", str(tmp / "src" / "runtime.cpp"), "-o", str(tmp / "runtime.o")])]
+                outputs = [job.communicate() for job in jobs]  # wait for both, so no compiler outlives tmp
+                for job, (out, err) in zip(jobs, outputs):
+                    if job.returncode != 0:
+                        raise subprocess.CalledProcessError(job.returncode, job.args, out, err)
+                shutil.rmtree(tmp / "src")
                 os.chmod(tmp, 0o755)
                 if d.exists():  # stale partial directory (should not happen): replace it
                     shutil.rmtree(d, ignore_errors=True)
@@ -156,8 +180,11 @@ def compile_command(sources: list[Path], output: Path, *, language: str, precisi
                     cache_dir: Path | None = None) -> list[str]:
     """Full g++ argv building `sources` for a distributional core of the given Precision.
 
-    With cache_dir, the precompiled prelude is built there first (see prepare) and used; if
-    it cannot be built or does not match the flags, g++ silently parses prelude.hpp instead.
+    With cache_dir, the precompiled prelude and runtime.o are built there first (see prepare):
+    the prelude then only declares the runtime and runtime.o is linked in. If they cannot be
+    built, or the user's flags could change how the runtime compiles (see _runtime_neutral), the
+    self-contained prelude is used instead (same program, slower compile). If user flags
+    invalidate the precompiled header, g++ silently parses prelude.hpp instead.
     correlation_tracking: "Autocorrelation" or "Disable" (case-insensitive). Both build the same
     program: reuse of a variable is always tracked (same sample index); see README.md."""
     if language.upper() not in ("C", "C++", "CXX", "CPP"):
@@ -165,21 +192,50 @@ def compile_command(sources: list[Path], output: Path, *, language: str, precisi
     if str(correlation_tracking).lower() not in ("autocorrelation", "disable", "disabled"):
         raise ValueError(f"CorrelationTracking must be Autocorrelation or Disable, not {correlation_tracking!r}")
     is_c = language.upper() == "C"
-    prelude = PRELUDE
-    if cache_dir is not None:
+    comp, link = _split_user_flags(cflags)
+    prelude, runtime = PRELUDE, []
+    if cache_dir is not None and _runtime_neutral(comp):
         try:
             prepare(Path(cache_dir), precision)
-            prelude = _pch_dir(Path(cache_dir), precision) / "prelude.hpp"
+            d = _pch_dir(Path(cache_dir), precision)
+            prelude, runtime = d / "prelude.hpp", [str(d / "runtime.o")]
         except (OSError, subprocess.CalledProcessError):
-            prelude = PRELUDE
-    comp, link = _split_user_flags(cflags)
+            prelude, runtime = PRELUDE, []
     srcs = [str(s) for s in sources if Path(s).suffix in _SOURCE_EXTS]
     argv = [*_NO_ASLR, CXX, *_BASE_FLAGS, *_macro_flags(precision)]
+    if runtime:
+        argv.append(_EXTERN)
     if is_c:
         argv.append("-DUX_LANG_C=1")
     argv += ["-include", str(prelude), "-I", str(INCLUDE_DIR), *comp, "-w", "-x", "c++", *srcs,
-             "-x", "none", "-o", str(output), *link, "-lm"]
+             "-x", "none", *runtime, "-o", str(output), *link, "-lm"]
     return argv
+
+
+# User flags that can change what the runtime computes or its ABI (floating-point semantics, char
+# signedness, struct layout, target ISA/ABI) or select its own compile-time options (UX_*).
+_RUNTIME_SENSITIVE = re.compile(
+    r"^-(m|[DU]\s*UX_|f(no-)?(fast-math|unsafe-math-optimizations|finite-math-only|signed-zeros|trapping-math|"
+    r"rounding-math|signaling-nans|reciprocal-math|associative-math|math-errno|fp-contract|excess-precision|"
+    r"cx-|permitted-flt-eval-methods|single-precision-constant|float-store|signed-char|unsigned-char|short-|"
+    r"pack-struct|strict-enums|ieee|protect-parens))")
+
+
+def _runtime_neutral(comp: list[str]) -> bool:
+    """True if the user's compile flags cannot change what the cached runtime.o (built with the base
+    flags only) computes, so linking it is the same program as compiling the runtime with those flags.
+    Otherwise (-ffast-math, -m..., -DUX_SAMPLING=..., ...) the self-contained prelude is compiled with
+    the user's flags, as before the runtime moved out of line (slower, identical)."""
+    it = iter(comp)
+    for f in it:
+        if f in ("-D", "-U"):
+            f += next(it, "")
+        elif f in ("-I", "-isystem", "-iquote", "-include"):
+            next(it, None)
+            continue
+        if _RUNTIME_SENSITIVE.match(f):
+            return False
+    return True
 
 
 # ---- compile errors the particle path cannot fix ---------------------------------------
@@ -257,7 +313,7 @@ def explain_compile_error(compiler_stderr: str) -> str | None:
 def _location_before(text: str, pos: int) -> str | None:
     """The last `file:line:col: error` location at or before pos (else the first one)."""
     locs = [(m.start(), m.group(1)) for m in re.finditer(r"^([^\s:][^:\n]*:\d+:\d+): (?:error|sorry)", text, re.MULTILINE)]
-    locs = [(p, l) for p, l in locs if "prelude.hpp" not in l and "/usr/" not in l] or locs
+    locs = [(p, l) for p, l in locs if "prelude.hpp" not in l and "runtime_impl.hpp" not in l and "/usr/" not in l] or locs
     if not locs:
         return None
     before = [l for p, l in locs if p <= pos]

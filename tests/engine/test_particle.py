@@ -6,6 +6,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -386,6 +387,74 @@ def test_cpp_program_cout_and_big_local_arrays(build):
     out = run(exe, env={}).stdout
     assert values(out)["m"].mean == pytest.approx(1.0, abs=0.02)
     assert "lim = 1 19999Ux04" in out
+
+
+RUNTIME_PROGRAM = r"""
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <math.h>
+    #include <uxhw.h>
+    static double model(void *p, double t) { (void)p; return UxHwDoubleGaussDist(t, 0.5); }
+    int main(void) {
+        double g = UxHwDoubleGaussDist(1.0, 0.3), u = UxHwDoubleUniformDist(0.5, 2.0), ga = UxHwDoubleGammaDist(2.0, 1.5);
+        double b = UxHwDoubleBetaDist(2.0, 5.0), t = UxHwDoubleStudentsTDist(4.0), w = UxHwDoubleWeibullDist(1.5, 2.0);
+        double e = exp(g) + sin(u) * atan2(g, u) + fmod(ga, 0.7) + pow(u, 2.5) + pow(u, g) + log1p(b) + cbrt(t) + hypot(w, 1.0);
+        printf("e = %lf\nq = %lf\nm = %lf\npdf = %lf\nmom = %lf\npgt = %lf\n", e, UxHwDoubleQuantile(e, 0.9),
+               UxHwDoubleNthMode(g, 1), UxHwDoubleEvaluatePDF(g, 1.0), UxHwDoubleNthMoment(e, 3), UxHwDoubleProbabilityGT(e, 3.0));
+        double s[5] = {1.0, 2.0, 2.5, 4.0, 8.0};
+        double mix = UxHwDoubleMixture(g, u, 0.3), ind = UxHwDoubleGetIndependentCopy(g), ds = UxHwDoubleDistFromSamples(s, 5);
+        double lim = UxHwDoubleLimitDistributionSupport(g, 0.8, 1.2), post = UxHwDoubleBayesLaplace(model, NULL, u, 1.2, 3);
+        printf("mix = %lf\nind = %lf\nds = %lf\nlim = %lf\npost = %lf\nsmp = %lf\n", mix, ind * g, ds, lim, post, UxHwDoubleSample(g));
+        char buf[8192]; snprintf(buf, sizeof buf, "%10.3e|%-8.2f|%Pg", e, g, u);
+        double back = strtod(buf, NULL), sc; int n = sscanf(buf, "%lf", &sc);
+        printf("buf = %s\nback = %lf\nsc = %d %lf\n", buf, back, n, sc);
+        char small[16]; sprintf(small, "%lf", g); printf("small = %s\n", small);
+        printf("bad = %lf\n", UxHwDoubleGaussDist(0.0, -1.0));
+        return 0;
+    }"""
+
+
+def test_cached_runtime_object_and_self_contained_prelude_agree(cache_dir, tmp_path):
+    """With a cache, the prelude only declares the runtime and the prebuilt runtime.o is linked in;
+    without one (or with flags that could change the runtime) the prelude is self-contained. Same
+    program: byte-identical output for the same seed."""
+    src = tmp_path / "rt.c"
+    src.write_text(textwrap.dedent(RUNTIME_PROGRAM))
+    linked = particle.compile_command([src], tmp_path / "linked", language="C", precision=PREC, cache_dir=cache_dir)
+    plain = particle.compile_command([src], tmp_path / "plain", language="C", precision=PREC)
+    sensitive = particle.compile_command([src], tmp_path / "x", language="C", precision=PREC, cache_dir=cache_dir,
+                                         cflags=["-DUX_SAMPLING=3", "-ffast-math"])
+    assert "-DUX_EXTERN_RUNTIME=1" in linked and any(a.endswith("runtime.o") for a in linked)
+    for argv in (plain, sensitive):
+        assert "-DUX_EXTERN_RUNTIME=1" not in argv and not any(a.endswith("runtime.o") for a in argv)
+    neutral = particle.compile_command([src], tmp_path / "x", language="C", precision=PREC, cache_dir=cache_dir,
+                                       cflags=["-DFOO=1", "-I", str(tmp_path), "-g", "-fno-strict-aliasing"])
+    assert any(a.endswith("runtime.o") for a in neutral)
+    for argv in (linked, plain):
+        r = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    a, b = run(tmp_path / "linked", seed=11), run(tmp_path / "plain", seed=11)
+    assert a.stdout == b.stdout and a.stderr == b.stderr
+    v = values(a.stdout)
+    assert {"e", "q", "mix", "post", "back"} <= set(v) and "invalid parameters" in a.stderr
+    assert re.search(r"^small = [\d.]+$", a.stdout, re.MULTILINE) and "does not fit in a 16-byte buffer" in a.stderr
+    assert v["back"].particle_value == pytest.approx(v["e"].particle_value, rel=1e-3)  # printed with %10.3e
+
+
+def test_prepare_is_idempotent_and_safe_concurrently(tmp_path):
+    """Two processes preparing the same precision into an empty cache: one builds, the other waits;
+    one complete directory (precompiled header + runtime.o), and a later call rebuilds nothing."""
+    root = Path(particle.__file__).resolve().parents[1]
+    code = "import sys; from pathlib import Path; from engine import particle; particle.prepare(Path(sys.argv[1]), 8)"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=root, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=600) == 0, p.stderr.read().decode()
+    dirs = [d for d in tmp_path.iterdir() if d.is_dir()]
+    assert len(dirs) == 1, dirs
+    built = {f.name: f.stat().st_mtime_ns for f in dirs[0].iterdir()}
+    assert {"prelude.hpp.gch", "runtime.o"} <= set(built)
+    particle.prepare(tmp_path, 8)
+    assert {f.name: f.stat().st_mtime_ns for f in dirs[0].iterdir()} == built
 
 
 def test_explain_compile_error(build, tmp_path):
