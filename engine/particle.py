@@ -28,7 +28,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -77,11 +76,6 @@ def _macro_flags(precision: int) -> list[str]:
     return [f"-DUX_M={samples_for(precision)}", f"-DUX_PRECISION={int(precision)}"]
 
 
-# gcc maps a precompiled header at the address it was written from; when ASLR puts
-# something there, gcc 12 relocates it. A full test run once saw the compiler die
-# of SIGSEGV 16 ms into a build with a valid header, which fits that path; without
-# address randomisation for the compiler the header always maps where it was made.
-_NO_ASLR = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
 
 
 def _pch_dir(cache_dir: Path, precision: int) -> Path:
@@ -134,8 +128,8 @@ def prepare(cache_dir: Path, precision: int) -> None:
                 flags = [*_BASE_FLAGS, *_macro_flags(precision), _EXTERN]
                 # the two compiles are independent (2 cores: ~half the wall time side by side)
                 jobs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for argv in (
-                    [*_NO_ASLR, CXX, "-x", "c++-header", *flags, str(tmp / "prelude.hpp"), "-o", str(tmp / "prelude.hpp.gch")],
-                    [*_NO_ASLR, CXX, "-x", "c++", *flags, "-c", str(tmp / "src" / "runtime.cpp"), "-o", str(tmp / "runtime.o")])]
+                    [CXX, "-x", "c++-header", *flags, str(tmp / "prelude.hpp"), "-o", str(tmp / "prelude.hpp.gch")],
+                    [CXX, "-x", "c++", *flags, "-c", str(tmp / "src" / "runtime.cpp"), "-o", str(tmp / "runtime.o")])]
                 outputs = [job.communicate() for job in jobs]  # wait for both, so no compiler outlives tmp
                 for job, (out, err) in zip(jobs, outputs):
                     if job.returncode != 0:
@@ -202,7 +196,7 @@ def compile_command(sources: list[Path], output: Path, *, language: str, precisi
         except (OSError, subprocess.CalledProcessError):
             prelude, runtime = PRELUDE, []
     srcs = [str(s) for s in sources if Path(s).suffix in _SOURCE_EXTS]
-    argv = [*_NO_ASLR, CXX, *_BASE_FLAGS, *_macro_flags(precision)]
+    argv = [CXX, *_BASE_FLAGS, *_macro_flags(precision)]
     if runtime:
         argv.append(_EXTERN)
     if is_c:

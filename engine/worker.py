@@ -76,7 +76,7 @@ async def pull_loop(settings: config.Settings, stopping: threading.Event) -> Non
     # add_consumer updates an existing durable too (ack_wait may change).
     await js.add_consumer(penumbra_nats.WORK_STREAM, ConsumerConfig(
         durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
-        max_deliver=5, max_ack_pending=64, filter_subject=penumbra_nats.WORK_SUBJECTS))
+        max_deliver=penumbra_nats.WORK_MAX_DELIVER, max_ack_pending=64, filter_subject=penumbra_nats.WORK_SUBJECTS))
     sub = await js.pull_subscribe_bind(CONSUMER, stream=penumbra_nats.WORK_STREAM)
     log.event(logger, "worker pulling", stream=penumbra_nats.WORK_STREAM, consumer=CONSUMER,
               concurrency=CONCURRENCY)

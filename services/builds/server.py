@@ -22,6 +22,7 @@ def register(grpc_server, settings: config.Settings):
     nats = NatsClient(settings.nats_url, "builds")
     _nats.append(nats)
     builds = Builds(db, nats, blobs.open_store(settings))
+    nats.on_abandoned_work("build", builds.give_up)
     builds_pb2_grpc.add_CoreServiceServicer_to_server(CoreService(db), grpc_server)
     builds_pb2_grpc.add_RepositoryServiceServicer_to_server(RepositoryService(builds), grpc_server)
     builds_pb2_grpc.add_BuildServiceServicer_to_server(BuildService(builds, settings), grpc_server)

@@ -192,6 +192,18 @@ class Builds:
         except Exception:
             logger.exception("could not publish build events")
 
+    def give_up(self, build_id: str, deliveries: int) -> None:
+        """JetStream stopped redelivering the build's work: end it instead of leaving it active."""
+        with self.db.session() as s:
+            b = s.get(Build, build_id)
+            if b is None or b.status in lifecycle.FINAL:
+                return
+            event = apply_transition(b, lifecycle.STOPPED,
+                                     f"stopped by the system after {deliveries} attempts: the worker "
+                                     f"building it was lost each time; build again")
+        self.publish([event])
+        log.event(logger, "build given up", build_id=build_id, deliveries=deliveries)
+
     def delete(self, b: Build, session) -> None:
         session.execute(sa.delete(BuildVariable).where(BuildVariable.build_id == b.id))
         session.delete(b)

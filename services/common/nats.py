@@ -6,8 +6,11 @@ crash), and the lifecycle events that the events service fans out.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
+import os
 import uuid
 
 import nats
@@ -18,6 +21,13 @@ WORK_STREAM = "PENUMBRA_WORK"
 WORK_SUBJECTS = "penumbra.work.>"
 EVENTS_STREAM = "PENUMBRA_EVENTS"
 EVENTS_SUBJECTS = "penumbra.events.>"
+
+# Deliveries of one work message before JetStream gives up on it (each one a
+# worker that died or could not finish); see NatsClient.on_abandoned_work.
+WORK_MAX_DELIVER = int(os.environ.get("PENUMBRA_WORK_MAX_DELIVER", "5"))
+ABANDONED_ADVISORY = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{WORK_STREAM}.*"
+
+logger = logging.getLogger("penumbra.nats")
 
 # The six event types of the Signaloid API text.
 EVENT_TYPES = ("task-status", "build-status", "task-count", "build-count", "task-stats",
@@ -92,6 +102,28 @@ class NatsClient:
         """Queue work for engine workers; `attempt_id` dedupes a retried publish."""
         self.call(self.js.publish(work_subject(kind, resource_id), body,
                                   headers={"Nats-Msg-Id": attempt_id}))
+
+    def on_abandoned_work(self, kind: str, callback) -> None:
+        """Calls callback(resource_id, deliveries) in a thread when JetStream stops
+        redelivering a `kind` work message (max deliveries reached), then drops
+        the message. Without this the build or task would stay active forever."""
+        prefix = f"penumbra.work.{kind}."
+
+        async def handle(msg):
+            try:
+                advisory = json.loads(msg.data)
+                stored = await self.js.get_msg(WORK_STREAM, advisory["stream_seq"])
+            except Exception:   # already handled and deleted, or not ours to read
+                return
+            if not stored.subject.startswith(prefix):
+                return
+            try:
+                await asyncio.to_thread(callback, stored.subject[len(prefix):], advisory.get("deliveries", 0))
+                await self.js.delete_msg(WORK_STREAM, advisory["stream_seq"])
+            except Exception:
+                logger.exception("could not settle abandoned work", extra={"fields": {"subject": stored.subject}})
+
+        self.call(self.nc.subscribe(ABANDONED_ADVISORY, cb=handle))
 
     def close(self) -> None:
         try:

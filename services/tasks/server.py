@@ -14,7 +14,7 @@ from services.common.nats import NatsClient
 from .context import Ctx
 from .tasks import TaskService
 from .values import ValueService, warm_up
-from .work import TaskWork
+from .work import TaskWork, give_up
 
 
 def register(grpc_server, settings: config.Settings):
@@ -23,6 +23,7 @@ def register(grpc_server, settings: config.Settings):
     ctx = Ctx(settings=settings, db=db, blobs=open_store(settings),
               nats=NatsClient(settings.nats_url, "tasks-service"),
               builds=builds_pb2_grpc.BuildServiceStub(grpc.insecure_channel(settings.service_addr("builds"))))
+    ctx.nats.on_abandoned_work("task", lambda task_id, deliveries: give_up(ctx, task_id, deliveries))
     threading.Thread(target=warm_up, name="plot-warm-up", daemon=True).start()
     tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskService(ctx), grpc_server)
     tasks_pb2_grpc.add_ValueServiceServicer_to_server(ValueService(ctx), grpc_server)

@@ -18,6 +18,19 @@ REPORTABLE = (lifecycle.INITIALISING, lifecycle.IN_PROGRESS)
 RESULTS = (lifecycle.COMPLETED, lifecycle.FAILED, lifecycle.CANCELLED, lifecycle.STOPPED)
 
 
+def give_up(ctx: Ctx, task_id: str, deliveries: int) -> None:
+    """JetStream stopped redelivering the task's work: end it instead of leaving it active."""
+    with ctx.db.session() as s:
+        task = s.get(Task, task_id)
+        if task is None or task.status in lifecycle.FINAL:
+            return
+        events = [ctx.transition(task, lifecycle.STOPPED,
+                                 f"stopped by the system after {deliveries} attempts: the worker running "
+                                 f"it was lost each time; run the task again")]
+    ctx.publish(events)
+    log_event("task given up", task_id=task_id, deliveries=deliveries)
+
+
 class TaskWork(internal_pb2_grpc.TaskWorkServicer):
     def __init__(self, ctx: Ctx):
         self.ctx = ctx

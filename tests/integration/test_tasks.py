@@ -236,9 +236,7 @@ def test_cancel_a_running_task_kills_it(api, builds):
 def test_killed_worker_reschedules_the_task(api, stack, builds):
     task_id = create_task(api, builds["slow"])
     wait_task(api, task_id, {"In Progress"}, timeout=30)
-    os.killpg(stack.procs["engine"].pid, 9)
-    stack.procs.pop("engine").wait()
-    stack.start_service("engine")
+    _restart_worker(stack)
     task = wait_task(api, task_id, timeout=60)
     assert task["Status"] == "Completed", task
     statuses = [t["Status"] for t in task["StatusTransitions"]]
@@ -246,6 +244,36 @@ def test_killed_worker_reschedules_the_task(api, stack, builds):
     assert statuses[3:] == ["Rescheduled", "Initialising", "In Progress", "Completed"], statuses
     assert "worker" in task["StatusTransitions"][3]["Message"]
     assert output(api, task_id) == "finished after a nap\n"
+
+
+def _restart_worker(stack, **env):
+    """Kills the engine worker (-9) and starts a new one with extra environment."""
+    os.killpg(stack.procs["engine"].pid, 9)
+    stack.procs.pop("engine").wait()
+    saved = dict(stack.env)
+    stack.env.update(env)
+    try:
+        stack.start_service("engine")
+    finally:
+        stack.env.clear()
+        stack.env.update(saved)
+
+
+def test_work_lost_too_often_stops_the_task(api, stack, builds):
+    # With one delivery allowed, losing the worker once is too often: the task
+    # must end as Stopped, not stay In Progress forever.
+    _restart_worker(stack, PENUMBRA_WORK_MAX_DELIVER="1")
+    try:
+        task_id = create_task(api, builds["loop"])
+        wait_task(api, task_id, {"In Progress"}, timeout=30)
+        _restart_worker(stack, PENUMBRA_WORK_MAX_DELIVER="1")
+        task = wait_task(api, task_id, timeout=60)
+    finally:
+        _restart_worker(stack)
+    assert task["Status"] == "Stopped", task
+    assert "worker" in task["StatusTransitions"][-1]["Message"]
+    # The queue is clear again: new work runs.
+    assert run_task(api, builds["slow"])["Status"] == "Completed"
 
 
 def test_another_user_sees_none_of_it(api, gateway, make_user, builds):
