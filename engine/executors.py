@@ -417,7 +417,10 @@ def _run_reference(build: BuildResult, args, work_dir: Path, lim: Limits, cancel
             status, message = "exit_nonzero", f"exited with status {rc}"
     if stats["failed_runs"]:
         message = (message + "; " if message else "") + f"{stats['failed_runs']} of {K} runs failed and were left out"
-    return RunResult(status, message, stdout, stderr.decode(errors="replace"), values, stats)
+    # Traced variables are not printed by the program; their value ids reach the
+    # user on stderr, where Signaloid's docs say to look for value ids.
+    traced = "".join(f"Traced {v.label}: {v.ux} [{v.id}]\n" for v in values if v.line is None)
+    return RunResult(status, message, stdout, stderr.decode(errors="replace") + traced, values, stats)
 
 
 def _reference_values(pr: ref.PassResult, K: int, build: BuildResult) -> tuple[list[Value], str]:

@@ -186,3 +186,4 @@ def test_reference_trace_variables_collect_samples_of_unprinted_values(tmp_path)
     assert len(samples) == 2000
     assert abs(samples.mean() - 1.5) < 5 * math.sqrt(0.75) / math.sqrt(2000)
     assert 0.0 <= samples.min() and samples.max() <= 3.0
+    assert f"[{traced[0].id}]" in r.stderr and "hidden" in r.stderr    # where users find the id
