@@ -30,15 +30,19 @@ PROCESSES = {"auth": "services.auth", "builds": "services.builds", "tasks": "ser
              "files": "services.files", "events": "services.events", "engine": "engine.worker"}
 
 
+def listening(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
 def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with code {proc.returncode} before listening on {port}")
-        with socket.socket() as s:
-            s.settimeout(0.2)
-            if s.connect_ex((host, port)) == 0:
-                return
+        if listening(host, port):
+            return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout} s")
 
@@ -110,11 +114,9 @@ class Stack:
 
     def _require_free(self, port: int, what: str) -> None:
         """A leftover process on our port would answer for us: refuse to start."""
-        with socket.socket() as s:
-            s.settimeout(0.2)
-            if s.connect_ex((self.settings.host, port)) == 0:
-                raise RuntimeError(f"port {port} for {what} is already in use: is another Penumbra "
-                                   f"running? Stop it or set PENUMBRA_*_PORT (see README)")
+        if listening(self.settings.host, port):
+            raise RuntimeError(f"port {port} for {what} is already in use: is another Penumbra "
+                               f"running? Stop it or set PENUMBRA_*_PORT (see README)")
 
     def start_service(self, name: str) -> None:
         self._require_free(int(self.settings.service_addr(name).rsplit(":", 1)[1]), name)
